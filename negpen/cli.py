@@ -1,4 +1,5 @@
-"""Command line: ``negpen run`` (one benchmark run) and ``negpen prepare`` (cache a dataset).
+"""Command line: ``negpen run`` (one benchmark run), ``negpen prepare`` (cache a dataset) and
+``negpen synthetic`` (tiny learnable data in the real formats, for smoke runs).
 
 Exit status: 0 for a run with ``status: ok``, 1 for ``status: failed`` (e.g. divergence),
 2 for invalid input (one line on stderr naming the option or file).
@@ -122,13 +123,40 @@ def _prepare_parser(sub):
     return parser
 
 
+def _synthetic_parser(sub):
+    parser = sub.add_parser("synthetic", help="write a small learnable dataset in a real on-disk format",
+                            description="For smoke runs and tests: idx (MNIST files), cifar_python "
+                                        "(full-size CIFAR-10 batches) or image_folder (32x32 RGB PNGs, CIFAR-10 "
+                                        "class names).")
+    parser.add_argument("--format", required=True, choices=("idx", "cifar_python", "image_folder"))
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _write_synthetic(args) -> None:
+    from negpen import synthetic
+
+    if args.format == "idx":
+        synthetic.write_idx(args.out, seed=args.seed)
+    elif args.format == "cifar_python":
+        synthetic.write_cifar_python(args.out, seed=args.seed)
+    else:
+        synthetic.write_image_folder(args.out, class_names=datasets.DATASETS["cifar10"].class_names, seed=args.seed)
+    print(f"{args.out}: synthetic {args.format} data")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="negpen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     _prepare_parser(sub)
+    _synthetic_parser(sub)
     args = parser.parse_args(argv)
     try:
+        if args.command == "synthetic":
+            _write_synthetic(args)
+            return 0
         if args.command == "prepare":
             record = datasets.prepare(args.dataset, args.source, args.data_dir, args.out)
             print(f"{args.out}: {record['train']} train / {record['test']} test images {record['shape']}")

@@ -42,13 +42,15 @@ def write_json_atomic(path, obj) -> None:
 def move_into_place(tmp_dir: Path, run_dir: Path) -> None:
     """Move every file of ``tmp_dir`` into ``run_dir``, ``metrics.json`` last, then drop ``tmp_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    stale = run_dir / METRICS_FILE
-    if stale.exists():
-        stale.unlink()
     names = sorted(p.name for p in tmp_dir.iterdir())
     for name in sorted(names, key=lambda n: n == METRICS_FILE):
         os.replace(tmp_dir / name, run_dir / name)
     tmp_dir.rmdir()
+
+
+def invalidate(run_dir) -> None:
+    """Remove a previous record so that ``run_dir`` reads as incomplete until rewritten."""
+    (Path(run_dir) / METRICS_FILE).unlink(missing_ok=True)
 
 
 def read_metrics(run_dir) -> dict:

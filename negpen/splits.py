@@ -73,12 +73,10 @@ class Split:
     def test_mask(self, y) -> np.ndarray:
         return np.isin(np.asarray(y), self.all_classes)
 
-    def apply(self, train, test, *, include_negatives: bool = True):
-        """Filter ``(x, y)`` pairs: training keeps ``P ∪ Nk`` (only ``P`` when
-        ``include_negatives`` is false), test keeps ``P ∪ Nk ∪ Nu``."""
+    def apply(self, train, test):
+        """Filter ``(x, y)`` pairs: training keeps ``P ∪ Nk``, test keeps ``P ∪ Nk ∪ Nu``."""
         (x_train, y_train), (x_test, y_test) = train, test
-        keep = self.train_mask(y_train) if include_negatives else np.isin(y_train, self.positives)
-        test_keep = self.test_mask(y_test)
+        keep, test_keep = self.train_mask(y_train), self.test_mask(y_test)
         return (x_train[keep], y_train[keep]), (x_test[test_keep], y_test[test_keep])
 
     def to_dict(self) -> dict:

@@ -172,6 +172,8 @@ def run(spec: RunSpec, out_dir) -> dict:
     before any training. A diverging run is *recorded* as ``status: failed``.
     """
     spec.validate()
+    out_dir = Path(out_dir)
+    records.invalidate(out_dir)
     wall_started = time.perf_counter()
     timings = {}
     configure_threads(spec.threads)
@@ -182,8 +184,10 @@ def run(spec: RunSpec, out_dir) -> dict:
     split = spec.split()
     train, test = load_data(spec)
     _check_data(spec, split, train[1], test[1])
-    train, test = split.apply(train, test, include_negatives=losses.spec(spec.loss).trains_on_negatives)
+    train, test = split.apply(train, test)
     keep_train, keep_test = stratified_subset(train[1], spec.limit_train), stratified_subset(test[1], spec.limit_test)
+    if not losses.spec(spec.loss).trains_on_negatives:  # same positive samples as every other loss
+        keep_train = keep_train[np.isin(train[1][keep_train], split.positives)]
     train, test = (train[0][keep_train], train[1][keep_train]), (test[0][keep_test], test[1][keep_test])
     timings["data_load"] = time.perf_counter() - started
 
@@ -193,7 +197,6 @@ def run(spec: RunSpec, out_dir) -> dict:
     result = metrics.evaluate_predictions(y_test, y_pred, score, split) if status == STATUS_OK else {}
     timings["evaluate"] = timings.pop("predict", 0.0) + time.perf_counter() - started
 
-    out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

@@ -168,5 +168,3 @@ def test_split_apply_keeps_unknown_negatives_out_of_training():
     x = np.arange(len(y))
     (xt, yt), (xs, ys) = split.apply((x, y), (x, y))
     assert set(yt) == {0, 1, 2} and set(ys) == {0, 1, 2, 3}
-    (xt, yt), _ = split.apply((x, y), (x, y), include_negatives=False)
-    assert set(yt) == {0, 1}
