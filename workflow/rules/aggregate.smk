@@ -21,5 +21,7 @@ rule aggregate:
     log:
         f"{RESULTS}/logs/aggregate.log",
     localrule: True
+    conda:
+        "../envs/negpen.yaml"
     script:
         "../scripts/aggregate.py"

@@ -1,4 +1,9 @@
 # Input functions, wildcard constraints and the validated grid.
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from negpen import grid
 
 grid.validate(config)  # every run of the grid is checked before any job starts

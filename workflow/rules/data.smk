@@ -11,5 +11,7 @@ rule prepare_data:
     resources:
         mem_mb=8000,
         runtime=30,
+    conda:
+        "../envs/negpen.yaml"
     script:
         "../scripts/prepare_data.py"

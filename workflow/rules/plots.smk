@@ -15,12 +15,14 @@ rule plots:
             for ext in ("png", "pdf")
         ],
     params:
-        runs_root=f"{RESULTS}/runs",
-        out_dir=f"{RESULTS}/figures",
+        runs_root=lambda wc, input: str(Path(input.runs).parent.parent / "runs"),
+        out_dir=lambda wc, output: str(Path(output[0]).parent),
         loss_order=list(config["losses"]),
     log:
         f"{RESULTS}/logs/plots.log",
     localrule: True
+    conda:
+        "../envs/negpen.yaml"
     script:
         "../scripts/plots.py"
 

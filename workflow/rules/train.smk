@@ -18,5 +18,7 @@ rule train:
         f"{RESULTS}/logs/train/{{dataset}}/{{split}}/{{loss}}/seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{dataset}}/{{split}}/{{loss}}/seed{{seed}}.tsv"
+    conda:
+        "../envs/negpen.yaml"
     script:
         "../scripts/train.py"
