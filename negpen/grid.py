@@ -70,11 +70,10 @@ def validate(config: dict) -> None:
             spec.validate()
         except SpecError as err:
             field = str(err).split(":")[0]
+            split_entry = f"datasets.{key.dataset}.splits.{key.split}"
             where = {
-                "positives": f"datasets.{key.dataset}.splits.{key.split}",
-                "known_negatives": f"datasets.{key.dataset}.splits.{key.split}",
-                "unknown_negatives": f"datasets.{key.dataset}.splits.{key.split}",
-                "loss": f"losses.{key.loss}", "loss_params": f"losses.{key.loss}.params",
-                "seed": "seeds", "threads": "threads",
+                "split": split_entry, "positives": split_entry, "known_negatives": split_entry,
+                "unknown_negatives": split_entry, "loss": f"losses.{key.loss}",
+                "loss_params": f"losses.{key.loss}.params", "seed": "seeds", "threads": "threads",
             }.get(field, f"datasets.{key.dataset}")
             raise SpecError(f"config {where}: {err}") from None

@@ -73,9 +73,8 @@ class RunSpec:
             return Split(self.positives, self.known_negatives, self.unknown_negatives, self.num_classes)
         except ValueError as err:
             message = str(err)
-            key = message.split(":")[0] if message.split(":")[0] in (
-                "positives", "known_negatives", "unknown_negatives") else "positives"
-            raise SpecError(message if message.startswith(key) else f"{key}: {message}") from None
+            names_a_field = message.split(":")[0] in ("positives", "known_negatives", "unknown_negatives")
+            raise SpecError(message if names_a_field else f"split: {message}") from None
 
     def validate(self) -> "RunSpec":
         """Check everything that can be checked without data; return ``self``."""

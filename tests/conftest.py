@@ -17,3 +17,12 @@ def mnist_idx(tmp_path_factory):
 def cifar_python(tmp_path_factory):
     """Full-size CIFAR-10 python batches (10000 synthetic images each)."""
     return synthetic.write_cifar_python(tmp_path_factory.mktemp("cifar"))
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """The smoke grid run once, uninterrupted: ``(workdir, completed process)``."""
+    from workflow_helpers import snakemake, workflow_copy
+
+    workdir = workflow_copy(tmp_path_factory.mktemp("smoke"))
+    return workdir, snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")

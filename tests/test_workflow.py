@@ -56,13 +56,6 @@ def test_default_grid_covers_every_loss_and_the_required_splits():
         assert len(six_two_two) >= 3
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory.mktemp("smoke"))
-    first = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
-    return workdir, first
-
-
 def test_smoke_grid_outputs(smoke_run):
     workdir, _ = smoke_run
     results = workdir / "results"
