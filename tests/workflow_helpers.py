@@ -21,6 +21,7 @@ def workflow_copy(tmp_path: Path, with_smoke_data: bool = True) -> Path:
     shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
     shutil.copytree(REPO / "workflow", tmp_path / "workflow")
     shutil.copytree(REPO / "config", tmp_path / "config")
+    shutil.copytree(REPO / "profiles", tmp_path / "profiles")
     if with_smoke_data:
         synthetic.write_idx(tmp_path / "data/smoke/mnist")
         synthetic.write_image_folder(tmp_path / "data/smoke/cifar10",
