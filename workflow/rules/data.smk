@@ -8,9 +8,7 @@ rule prepare_data:
         data_dir=lambda wc: training_setting(wc, "data_dir", None),
     log:
         f"{RESULTS}/logs/prepare_data/{{dataset}}.log",
-    resources:
-        mem_mb=8000,
-        runtime=30,
+    localrule: True
     conda:
         "../envs/negpen.yaml"
     script:
