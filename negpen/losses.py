@@ -9,9 +9,9 @@ sample costs Keras' sparse cross-entropy ``-log p_y`` (``p`` clipped to
 ``[eps, 1-eps]``); the losses differ in what a negative sample costs.
 
 Each loss is a pure function ``fn(y_true, y_pred, positives, **params)`` returning one
-value per sample, and a thin serializable :class:`keras.losses.Loss` subclass whose
-reduction is Keras' default: the (sample-weighted) sum divided by the batch size.
-:func:`build` returns the Keras loss for a loss id.
+value per sample, registered by id in :data:`REGISTRY`; :class:`NegativeSampleLoss` is the
+thin serializable :class:`keras.losses.Loss` around any of them (reduction: Keras' default,
+the sample-weighted sum divided by the batch size) and :func:`build` returns it for a loss id.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-import keras
-from keras import ops
+from negpen.lazy import keras, ops
 
 EPSILON = 1e-7
 
@@ -202,55 +201,23 @@ def spec(loss_id: str) -> LossSpec:
         raise ValueError(f"unknown loss {loss_id!r}; known: {', '.join(LOSS_IDS)}") from None
 
 
-@keras.saving.register_keras_serializable(package="negpen")
-class NegativeSampleLoss(keras.losses.Loss):
-    """Keras wrapper of one registered loss: holds the loss id, the positives and its params."""
-
-    def __init__(
-        self,
-        loss_id: str,
-        positives: Sequence[int],
-        num_outputs: int,
-        params: dict | None = None,
-        reduction="sum_over_batch_size",
-        name=None,
-        dtype=None,
-    ):
-        super().__init__(name=name or loss_id, reduction=reduction, dtype=dtype)
-        self.loss_id = loss_id
-        self.positives = [int(k) for k in positives]
-        self.num_outputs = int(num_outputs)
-        self.params = dict(params or {})
-        loss_spec = spec(loss_id)
-        unknown = set(self.params) - set(loss_spec.params)
-        if unknown:
-            allowed = ", ".join(loss_spec.params) or "none"
-            raise ValueError(f"loss {loss_id!r} has no parameter {sorted(unknown)[0]!r} (allowed: {allowed})")
-        self._fn = loss_spec.fn
-        self._kwargs = dict(self.params)
-        if loss_spec.needs_features:
-            self._kwargs["num_outputs"] = self.num_outputs
-
-    def call(self, y_true, y_pred):
-        return self._fn(y_true, y_pred, self.positives, **self._kwargs)
-
-    def get_config(self):
-        return {
-            "loss_id": self.loss_id,
-            "positives": self.positives,
-            "num_outputs": self.num_outputs,
-            "params": self.params,
-            "reduction": self.reduction,
-            "name": self.name,
-        }
-
-
 def build(loss_id: str, *, num_outputs: int, split, **params) -> NegativeSampleLoss:
     """The Keras loss for ``loss_id`` on ``split`` (a :class:`negpen.splits.Split`).
 
     ``background_class`` defaults to ``split.background_class`` (the dataset's ``C``).
     """
+    from negpen.keras_objects import NegativeSampleLoss
+
     loss_spec = spec(loss_id)
     if loss_spec.needs_background_unit:
         params.setdefault("background_class", split.background_class)
     return NegativeSampleLoss(loss_id, split.positives, num_outputs, params)
+
+
+def __getattr__(name):
+    """``negpen.losses.NegativeSampleLoss`` (defined with Keras in :mod:`negpen.keras_objects`)."""
+    if name == "NegativeSampleLoss":
+        from negpen.keras_objects import NegativeSampleLoss
+
+        return NegativeSampleLoss
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,12 +11,8 @@ Means over an empty set are ``NaN``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-import keras
 import numpy as np
-from keras import ops
-from sklearn.metrics import roc_auc_score
 
 CCR_FPR_POINTS = (1e-3, 1e-2, 1e-1)
 METRIC_NAMES = tuple(
@@ -77,6 +73,8 @@ def default_score(probs, positives):
 
 def auroc(score_positive, score_negative):
     """ROC AUC of the score with positive samples labelled 1 and negatives 0 (scikit-learn)."""
+    from sklearn.metrics import roc_auc_score
+
     if len(score_positive) == 0 or len(score_negative) == 0:
         return math.nan
     labels = np.r_[np.ones(len(score_positive)), np.zeros(len(score_negative))]
@@ -165,77 +163,13 @@ def evaluate_predictions(y_true, y_pred, score, split) -> dict:
     return result
 
 
-class _SplitAccuracy(keras.metrics.Metric):
-    """Streaming weighted mean of a per-sample indicator over a selected set of samples.
-
-    Subclasses define ``_select(y, yhat, is_pos_label, is_pos_pred)`` returning
-    ``(hit, counted)``. ``num_outputs`` (optional) restricts the argmax to the first
-    units, for models whose output also carries features (objectosphere).
-    """
-
-    def __init__(self, positives: Sequence[int], num_outputs=None, name=None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self.positives = [int(k) for k in positives]
-        self.num_outputs = num_outputs
-        self.hits = self.add_variable(shape=(), initializer="zeros", name="hits")
-        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        if self.num_outputs is not None:
-            y_pred = y_pred[:, : self.num_outputs]
-        y = ops.cast(ops.reshape(y_true, (-1,)), "int32")
-        yhat = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
-        pos = ops.convert_to_tensor([self.positives], dtype="int32")
-        is_pos_label = ops.any(ops.equal(ops.expand_dims(y, 1), pos), axis=1)
-        is_pos_pred = ops.any(ops.equal(ops.expand_dims(yhat, 1), pos), axis=1)
-        hit, counted = self._select(y, yhat, is_pos_label, is_pos_pred)
-        weight = ops.cast(counted, "float32")
-        if sample_weight is not None:
-            weight = weight * ops.cast(ops.reshape(sample_weight, (-1,)), "float32")
-        self.hits.assign_add(ops.sum(ops.cast(hit, "float32") * weight))
-        self.count.assign_add(ops.sum(weight))
-
-    def result(self):
-        return ops.divide_no_nan(self.hits, self.count)
-
-    def reset_state(self):
-        self.hits.assign(0.0)
-        self.count.assign(0.0)
-
-    def get_config(self):
-        return {"positives": self.positives, "num_outputs": self.num_outputs, "name": self.name}
+STREAMING_METRICS = ("PositiveAccuracy", "NegativeRejection", "CombinedAccuracy")
 
 
-@keras.saving.register_keras_serializable(package="negpen")
-class PositiveAccuracy(_SplitAccuracy):
-    """Streaming :func:`positive_accuracy` (0 until a positive sample is seen)."""
+def __getattr__(name):
+    """The Keras streaming metrics (defined with Keras in :mod:`negpen.keras_objects`)."""
+    if name in STREAMING_METRICS:
+        from negpen import keras_objects
 
-    def __init__(self, positives, num_outputs=None, name="positive_accuracy", dtype=None):
-        super().__init__(positives, num_outputs, name=name, dtype=dtype)
-
-    def _select(self, y, yhat, is_pos_label, is_pos_pred):
-        return ops.equal(y, yhat), is_pos_label
-
-
-@keras.saving.register_keras_serializable(package="negpen")
-class NegativeRejection(_SplitAccuracy):
-    """Streaming :func:`rejection_rate` over every sample whose label is not in ``P``."""
-
-    def __init__(self, positives, num_outputs=None, name="negative_rejection", dtype=None):
-        super().__init__(positives, num_outputs, name=name, dtype=dtype)
-
-    def _select(self, y, yhat, is_pos_label, is_pos_pred):
-        return ops.logical_not(is_pos_pred), ops.logical_not(is_pos_label)
-
-
-@keras.saving.register_keras_serializable(package="negpen")
-class CombinedAccuracy(_SplitAccuracy):
-    """Streaming :func:`combined_accuracy`: the notebook's
-    ``NegativePenaltySparseCategoricalAccuracy`` accumulated over every batch."""
-
-    def __init__(self, positives, num_outputs=None, name="combined", dtype=None):
-        super().__init__(positives, num_outputs, name=name, dtype=dtype)
-
-    def _select(self, y, yhat, is_pos_label, is_pos_pred):
-        correct = ops.where(is_pos_label, ops.equal(y, yhat), ops.logical_not(is_pos_pred))
-        return correct, ops.ones_like(is_pos_label)
+        return getattr(keras_objects, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,7 @@ FLOPs = 2 × MACs.)
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from negpen.lazy import keras, layers
 
 FEATURES_LAYER = "features"
 

@@ -18,6 +18,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 def workflow_copy(tmp_path: Path, with_smoke_data: bool = True) -> Path:
     """The workflow files (Snakefile, workflow/, config/) in ``tmp_path``, plus the smoke data."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
     shutil.copytree(REPO / "workflow", tmp_path / "workflow")
     shutil.copytree(REPO / "config", tmp_path / "config")
