@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -53,11 +54,22 @@ def stratified_subset(y, limit: int | None, seed: int = 0) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
-def configure_threads(threads: int) -> None:
-    """Set TensorFlow's intra- and inter-op pools (0 keeps TensorFlow's default)."""
+def configure_threads(threads: int) -> int:
+    """Set TensorFlow's intra- and inter-op pools (0 keeps TensorFlow's default).
+
+    The pools can only be sized before TensorFlow runs its first op; later calls in the same
+    process keep the pools it has (and warn). Returns the effective intra-op size (0 = default).
+    """
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            current = tf.config.threading.get_intra_op_parallelism_threads()
+            if current != threads:
+                warnings.warn(f"threads={threads} ignored: TensorFlow is already initialised in this process "
+                              f"with {current or 'default'} threads", RuntimeWarning, stacklevel=2)
+    return tf.config.threading.get_intra_op_parallelism_threads()
 
 
 def _provenance(threads: int) -> dict:
@@ -178,7 +190,7 @@ def run(spec: RunSpec, out_dir) -> dict:
     records.invalidate(out_dir)
     wall_started = time.perf_counter()
     timings = {}
-    configure_threads(spec.threads)
+    threads = configure_threads(spec.threads)
     keras.utils.set_random_seed(spec.seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -224,7 +236,7 @@ def run(spec: RunSpec, out_dir) -> dict:
         "timing": {**{k: round(v, 4) for k, v in timings.items()},
                    "wall": round(time.perf_counter() - wall_started, 4),
                    "train_images_per_s": round(train_images / timings["train"], 1) if timings["train"] else None},
-        "provenance": _provenance(spec.threads),
+        "provenance": _provenance(threads),
     }
     records.write_json_atomic(tmp_dir / records.METRICS_FILE, record)
     records.move_into_place(tmp_dir, out_dir)
