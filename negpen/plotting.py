@@ -59,7 +59,8 @@ def metric_figure(runs: pd.DataFrame, metric: str, loss_order, out_base) -> list
                        palette=loss_palette(loss_order), col="dataset", col_order=_dataset_order(data),
                        row="split_group", errorbar="sd", height=3.2, aspect=1.3, sharey=True, legend=False)
     grid.set_axis_labels("", METRIC_LABELS.get(metric, metric))
-    grid.set_titles("{col_name} · split {row_name}")
+    for (group, dataset), ax in grid.axes_dict.items():
+        ax.set_title(f"{DATASET_LABELS.get(dataset, dataset)} · splits {group}")
     for ax in grid.axes.flat:
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
@@ -84,7 +85,7 @@ def tradeoff_figure(runs: pd.DataFrame, loss_order, out_base) -> list[Path]:
                         xerr=row[("unknown_rejection", "std")], yerr=row[("positive_accuracy", "std")],
                         fmt="o", color=palette[loss], label=loss, capsize=3)
         ax.set(title=DATASET_LABELS.get(dataset, dataset), xlabel=METRIC_LABELS["unknown_rejection"],
-               ylabel=METRIC_LABELS["positive_accuracy"], xlim=(-0.02, 1.02))
+               ylabel=METRIC_LABELS["positive_accuracy"], xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
         ax.grid(alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), title="loss")
