@@ -108,7 +108,7 @@ def read_idx(path: Path, expected_ndim: int) -> np.ndarray:
 
 def _load_idx(data_dir: Path, dataset: DatasetInfo):
     out = []
-    for part, (image_stem, label_stem) in IDX_FILES.items():
+    for image_stem, label_stem in IDX_FILES.values():
         image_path, label_path = _find(data_dir, image_stem), _find(data_dir, label_stem)
         x = read_idx(image_path, 3)
         y = read_idx(label_path, 1).astype(np.int64)
@@ -242,7 +242,7 @@ def _load_image_folder(data_dir: Path, dataset: DatasetInfo | None):
     out, shape = [], None
     for part in ("train", "test"):
         xs, ys = [], []
-        for folder, name, raw, where in sorted(items[part], key=lambda item: (index[item[0]], item[1])):
+        for folder, _, raw, where in sorted(items[part], key=lambda item: (index[item[0]], item[1])):
             image = _decode_image(raw, where, dataset.shape[2] if dataset else None)
             shape = shape or image.shape
             if image.shape != shape or (dataset is not None and image.shape != dataset.shape):

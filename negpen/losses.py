@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from negpen.lazy import keras, ops
+
+if TYPE_CHECKING:
+    from negpen.keras_objects import NegativeSampleLoss
 
 EPSILON = 1e-7
 
