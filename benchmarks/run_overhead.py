@@ -1,11 +1,12 @@
-"""Fixed per-run overhead of `negpen run`: where the wall time of one default MNIST run goes.
+"""Fixed per-run overhead of `negpen run`: where the wall time of a default MNIST run goes.
 
-Times a fresh `negpen run` process end to end and splits it into the phases the run records
-itself (data load from the prepared cache, model build, training, evaluation, writing) and
-the rest (process start, imports, validation).
-The fixed overhead is everything except training.
+Times, side by side in one invocation, (a) a fresh `negpen run` process training one run and
+(b) one process training N seeds (`negpen run --seeds`, what `seeds_per_job: N` does in the
+workflow). (a) is split into the phases the run records itself (data load from the prepared
+cache, model build, training, evaluation, writing) and the rest (process start, imports,
+validation). The fixed overhead is everything except training; for (b) it is shared by N runs.
 
-    python benchmarks/run_overhead.py --data mnist.npz [--epochs 5]
+    python benchmarks/run_overhead.py --data mnist.npz [--epochs 5 --threads 1 --runs-per-process 3]
     python benchmarks/run_overhead.py --synthetic --epochs 1      # CI's quick version
 """
 
@@ -22,9 +23,10 @@ from pathlib import Path
 from negpen import datasets, synthetic
 
 SPLIT = ["--positives", "0,1,2,3,4,5", "--known-negatives", "6,7", "--unknown-negatives", "8,9"]
+PHASES = ("data_load", "model_build", "train", "evaluate", "write")
 
 
-def wall(command) -> float:
+def timed_process(command) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - started
@@ -35,8 +37,9 @@ def main() -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="prepared MNIST .npz (negpen prepare)")
     source.add_argument("--synthetic", action="store_true")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5, help="default MNIST run: 5")
+    parser.add_argument("--threads", type=int, default=1, help="default grid: 1 thread per job")
+    parser.add_argument("--runs-per-process", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -44,18 +47,28 @@ def main() -> None:
         if args.synthetic:
             datasets.prepare("mnist", "files", synthetic.write_idx(tmp / "idx"), tmp / "mnist.npz")
             data = str(tmp / "mnist.npz")
-        total = wall([sys.executable, "-m", "negpen.cli", "run", "--dataset", "mnist", "--prepared", data, *SPLIT,
-                      "--loss", "negpen", "--epochs", str(args.epochs), "--threads", str(args.threads),
-                      "--out", str(tmp / "run")])
-        timing = json.loads((tmp / "run" / "metrics.json").read_text())["timing"]
-    phases = {name: timing[name] for name in ("data_load", "model_build", "train", "evaluate", "write")}
-    phases = {"process start, imports, validation (total minus recorded phases)": total - sum(phases.values()),
+        base = [sys.executable, "-m", "negpen.cli", "run", "--dataset", "mnist", "--prepared", data, *SPLIT,
+                "--loss", "negpen", "--epochs", str(args.epochs), "--threads", str(args.threads)]
+        single = timed_process([*base, "--out", str(tmp / "single")])
+        timing = json.loads((tmp / "single" / "metrics.json").read_text())["timing"]
+        seeds = list(range(args.runs_per_process))
+        shared = timed_process([*base, "--seeds", ",".join(map(str, seeds)), "--out", str(tmp / "shared/seed{seed}")])
+        shared_train = sum(json.loads((tmp / f"shared/seed{seed}/metrics.json").read_text())["timing"]["train"]
+                           for seed in seeds)
+
+    phases = {name: timing[name] for name in PHASES}
+    phases = {"process start, imports, validation (total minus recorded phases)": single - sum(phases.values()),
               **phases}
-    print(f"| phase | seconds | share of {total:.1f} s |\n|---|---|---|")
+    print(f"One run per process ({args.epochs} epochs, --threads {args.threads}):\n")
+    print(f"| phase | seconds | share of {single:.1f} s |\n|---|---|---|")
     for name, seconds in phases.items():
-        print(f"| {name} | {seconds:.2f} | {seconds / total:.1%} |")
-    print(f"\nfixed overhead (all but train): {total - timing['train']:.2f} s = "
-          f"{(total - timing['train']) / total:.1%} of the run")
+        print(f"| {name} | {seconds:.2f} | {seconds / single:.1%} |")
+    fixed = single - timing["train"]
+    print(f"\nfixed overhead (all but train), one run per process: {fixed:.2f} s = {fixed / single:.1%} of the run")
+    n = args.runs_per_process
+    fixed_shared = (shared - shared_train) / n
+    print(f"fixed overhead, {n} runs per process: {shared:.1f} s for {n} runs, train {shared_train:.1f} s; "
+          f"{fixed_shared:.2f} s per run = {fixed_shared / (shared / n):.1%} of a run")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Training throughput: negpen's run path against the notebook's pipeline, side by side.
 
-Both train ``seed_cnn`` on the same MNIST training set (notebook split: positives 0-7, known
-negatives 8-9, 20 outputs, loss ``negpen``) with batch 64 for the same epochs, alternating
-A/B/A/B in one process so that machine noise hits both alike. The reference is the
+All train ``seed_cnn`` on the same MNIST training set (notebook split: positives 0-7, known
+negatives 8-9, 20 outputs, by default the notebook's own loss ``seed_published``) with batch 64
+for the same epochs, alternating A/B/C/A/B/C in one process so that machine noise hits all alike. The reference is the
 notebook's pipeline re-implemented faithfully: ``tf.data`` map(normalise) → cache →
 shuffle(60000) → batch(64, drop_remainder) → prefetch, ``model.fit`` with
 ``validation_data`` = the test set every epoch. negpen is :func:`negpen.training.train_and_evaluate`,
-the function every ``negpen run`` uses. Also measures the FP32 matrix-multiply peak of this
+the function every ``negpen run`` uses, once in float32 (the default) and once with
+``precision: mixed_bfloat16``. Also measures the FP32 matrix-multiply peak of this
 machine and states the throughput as a fraction of it (seed_cnn needs ~12 MFLOP per
 training image: 3 × 2 × 1.996 M MACs).
 
@@ -35,7 +36,7 @@ SPLIT = Split(range(8), [8, 9], [], num_classes=10)
 FLOP_PER_TRAIN_IMAGE = 3 * 2 * models.describe(models.build("seed_cnn", (28, 28, 1), 20))["forward_macs"]
 
 
-def notebook_pipeline(train, test, epochs: int, seed: int) -> tuple[float, dict]:
+def notebook_pipeline(train, test, epochs: int, seed: int, loss: str, loss_params: dict) -> tuple[float, dict]:
     """The notebook's input pipeline and fit loop (validation on the test set every epoch)."""
     keras.utils.set_random_seed(seed)
 
@@ -49,7 +50,7 @@ def notebook_pipeline(train, test, epochs: int, seed: int) -> tuple[float, dict]
         return ds.batch(64, drop_remainder=shuffle).prefetch(tf.data.AUTOTUNE)
 
     model = models.build("seed_cnn", train[0].shape[1:], 20)
-    model.compile(keras.optimizers.Adam(1e-3), loss=losses.build("negpen", num_outputs=20, split=SPLIT),
+    model.compile(keras.optimizers.Adam(1e-3), loss=losses.build(loss, num_outputs=20, split=SPLIT, **loss_params),
                   metrics=[metrics.CombinedAccuracy(SPLIT.positives)])
     started = time.perf_counter()
     model.fit(pipeline(*train, True), epochs=epochs, validation_data=pipeline(*test, False), shuffle=False,
@@ -59,13 +60,20 @@ def notebook_pipeline(train, test, epochs: int, seed: int) -> tuple[float, dict]
     return seconds, metrics.evaluate(test[1], probs, SPLIT)
 
 
-def negpen_path(train, test, epochs: int, seed: int) -> tuple[float, dict]:
-    spec = RunSpec(dataset="mnist", positives=list(SPLIT.positives), known_negatives=[8, 9], loss="negpen",
-                   epochs=epochs, seed=seed)
-    keras.utils.set_random_seed(seed)
-    timings = {}
-    _, _, _, y_test, y_pred, score, _ = training.train_and_evaluate(spec, (train, test), timings)
-    return timings["train"], metrics.evaluate_predictions(y_test, y_pred, score, SPLIT)
+def negpen_path(precision: str):
+    def train(train, test, epochs: int, seed: int, loss: str, loss_params: dict) -> tuple[float, dict]:
+        spec = RunSpec(dataset="mnist", positives=list(SPLIT.positives), known_negatives=[8, 9], loss=loss,
+                       loss_params=loss_params, epochs=epochs, seed=seed, precision=precision)
+        keras.utils.set_random_seed(seed)
+        timings = {}
+        _, _, _, y_test, y_pred, score, _ = training.train_and_evaluate(spec, (train, test), timings)
+        return timings["train"], metrics.evaluate_predictions(y_test, y_pred, score, SPLIT)
+
+    return train
+
+
+PIPELINES = {"notebook": notebook_pipeline, "negpen float32": negpen_path("float32"),
+             "negpen mixed_bfloat16": negpen_path("mixed_bfloat16")}
 
 
 def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
@@ -103,29 +111,34 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--loss", default="seed_published", help="loss id (default: the notebook's)")
+    parser.add_argument("--loss-param", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
+    loss_params = {key: float(value) for key, _, value in (item.partition("=") for item in args.loss_param)}
     training.configure_threads(args.threads)
     tf.config.experimental.enable_op_determinism()
     train, test = load(args)
     images = len(train[1]) * args.epochs
-    rows = {"notebook": [], "negpen": []}
+    rows = {name: [] for name in PIPELINES}
     for repeat in range(args.repeats):
-        for name, fn in (("notebook", notebook_pipeline), ("negpen", negpen_path)):
-            seconds, result = fn(train, test, args.epochs, seed=repeat)
+        for name, train_fn in PIPELINES.items():
+            seconds, result = train_fn(train, test, args.epochs, repeat, args.loss, loss_params)
             rows[name].append((images / seconds, result["positive_accuracy"], result["combined"]))
-            print(f"repeat {repeat} {name:8s}: {images / seconds:7.0f} images/s, positive accuracy "
+            print(f"repeat {repeat} {name:22s}: {images / seconds:7.0f} images/s, positive accuracy "
                   f"{result['positive_accuracy']:.4f}, combined {result['combined']:.4f}", flush=True)
     peak = matmul_peak_gflops()
-    print(f"\nFP32 matmul peak (2048², tf.linalg.matmul): {peak:.0f} GFLOP/s")
-    print("| pipeline | images/s (median) | fraction of FP32 peak | positive acc. (mean) | combined (mean) |")
-    print("|---|---|---|---|---|")
+    print(f"\nFP32 matmul peak (2048², tf.linalg.matmul): {peak:.0f} GFLOP/s; loss {args.loss} {loss_params or ''}")
+    print("| pipeline | images/s (median) | per repeat | fraction of FP32 peak | positive acc. (mean) | "
+          "combined (mean) |\n|---|---|---|---|---|---|")
     for name, values in rows.items():
         speed = np.median([v[0] for v in values])
-        print(f"| {name} | {speed:.0f} | {speed * FLOP_PER_TRAIN_IMAGE / 1e9 / peak:.1%} | "
-              f"{np.mean([v[1] for v in values]):.4f} | {np.mean([v[2] for v in values]):.4f} |")
-    ratios = [b[0] / a[0] for a, b in zip(rows["notebook"], rows["negpen"])]
-    print(f"\nspeed-up negpen / notebook per repeat: {', '.join(f'{r:.2f}×' for r in ratios)} "
-          f"(median {np.median(ratios):.2f}×)")
+        print(f"| {name} | {speed:.0f} | {' / '.join(f'{v[0]:.0f}' for v in values)} | "
+              f"{speed * FLOP_PER_TRAIN_IMAGE / 1e9 / peak:.1%} | {np.mean([v[1] for v in values]):.4f} | "
+              f"{np.mean([v[2] for v in values]):.4f} |")
+    for name in list(PIPELINES)[1:]:
+        ratios = [b[0] / a[0] for a, b in zip(rows["notebook"], rows[name])]
+        print(f"\nspeed-up {name} / notebook per repeat: {', '.join(f'{r:.2f}×' for r in ratios)} "
+              f"(median {np.median(ratios):.2f}×)")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def _row(record: dict) -> dict:
     for name in ("model", "num_outputs", "epochs", "batch_size", "learning_rate", "limit_train", "limit_test",
                  "source"):
         row[name] = spec.get(name)
+    row["precision"] = spec.get("precision", "float32")  # records written before the option are float32
     row["n_train"], row["n_test"] = record["n_train"], record["n_test"]
     for name in METRIC_NAMES:
         value = record["metrics"].get(name)

@@ -8,6 +8,7 @@ Exit status: 0 for a run with ``status: ok``, 1 for ``status: failed`` (e.g. div
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -22,12 +23,20 @@ from negpen.spec import RunSpec, SpecError  # noqa: E402
 EXIT_FAILED_RUN, EXIT_BAD_INPUT = 1, 2
 
 
-def _class_list(text: str) -> list[int]:
+def _int_list(text: str, what: str) -> list[int]:
     """``"0,1,2"`` → ``[0, 1, 2]``; the empty string is the empty list."""
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated class indices, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}") from None
+
+
+def _class_list(text: str) -> list[int]:
+    return _int_list(text, "class indices")
+
+
+def _seed_list(text: str) -> list[int]:
+    return _int_list(text, "seeds")
 
 
 def _number(text: str):
@@ -66,6 +75,8 @@ RUN_OPTIONS = [
     ("--threads", "threads", dict(type=int, help="TensorFlow intra/inter-op threads (default: 0 = all)")),
     ("--limit-train", "limit_train", dict(type=int, help="class-stratified training subset of N samples")),
     ("--limit-test", "limit_test", dict(type=int, help="class-stratified test subset of N samples")),
+    ("--precision", "precision", dict(choices=("float32", "mixed_bfloat16"),
+                                      help="float32 (default) or mixed_bfloat16 (bfloat16 compute; fast with AMX)")),
     ("--validation-fraction", "validation_fraction",
      dict(type=float, help="fraction of training data held out for validation (default: 0)")),
 ]
@@ -100,7 +111,7 @@ def spec_from_args(args) -> RunSpec:
 def _run_parser(sub):
     parser = sub.add_parser(
         "run", help="train and evaluate one (dataset, split, loss, seed) and write its run directory",
-        description="Train and evaluate one run. Writes OUT/metrics.json, OUT/history.csv and "
+        description="Train and evaluate one run (or one per --seeds entry). Writes OUT/metrics.json, OUT/history.csv and "
                     "OUT/scores.npz atomically. Exit 0 if status is ok, 1 if the run failed "
                     "(e.g. the loss diverged), 2 for invalid input.")
     parser.add_argument("--config", help="YAML file with any of the options below (underscored or dashed keys)")
@@ -109,8 +120,25 @@ def _run_parser(sub):
     parser.add_argument("--loss-param", action="append", type=_loss_param, metavar="KEY=VALUE",
                         help="loss parameter (repeatable): alpha, penalty_scale, background_class, xi, lam")
     parser.add_argument("--save-model", action="store_true", help="also write OUT/model.keras")
-    parser.add_argument("--out", required=True, help="run directory to write")
+    parser.add_argument("--seeds", type=_seed_list, metavar="LIST",
+                        help="instead of --seed: train these seeds one after another in this process (one "
+                             "TensorFlow start, one data load; each run's results are those of a run of its own); "
+                             "--out must contain {seed}")
+    parser.add_argument("--out", required=True, help="run directory to write ({seed} is replaced by the seed)")
     return parser
+
+
+def run_jobs(args) -> list[tuple[RunSpec, Path]]:
+    """The ``(spec, out_dir)`` pairs of ``negpen run``: one, or one per ``--seeds`` entry."""
+    spec = spec_from_args(args).validate()
+    if not args.seeds:
+        return [(spec, Path(args.out.replace("{seed}", str(spec.seed))))]
+    if args.seed is not None:
+        raise SpecError("--seeds: give either --seed or --seeds, not both")
+    if "{seed}" not in args.out:
+        raise SpecError(f"--out: {args.out!r} must contain {{seed}} when --seeds is given")
+    return [(dataclasses.replace(spec, seed=seed).validate(), Path(args.out.replace("{seed}", str(seed))))
+            for seed in dict.fromkeys(args.seeds)]
 
 
 def _prepare_parser(sub):
@@ -161,19 +189,20 @@ def main(argv=None) -> int:
             record = datasets.prepare(args.dataset, args.source, args.data_dir, args.out)
             print(f"{args.out}: {record['train']} train / {record['test']} test images {record['shape']}")
             return 0
-        spec = spec_from_args(args).validate()
+        jobs = run_jobs(args)
         from negpen import training
 
-        record = training.run(spec, Path(args.out))
+        results = training.run_many(jobs)
     except (SpecError, datasets.DataError) as err:
         print(f"negpen {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    summary = ", ".join(f"{k}={v:.4f}" for k, v in record["metrics"].items()
-                        if k in ("positive_accuracy", "known_rejection", "unknown_rejection", "combined")
-                        and v == v)
-    print(f"{args.out}: status={record['status']}" + (f" ({record['reason']})" if record["reason"] else "")
-          + (f"; {summary}" if summary else ""))
-    return 0 if record["status"] == "ok" else EXIT_FAILED_RUN
+    for (_, out_dir), record in zip(jobs, results):
+        summary = ", ".join(f"{k}={v:.4f}" for k, v in record["metrics"].items()
+                            if k in ("positive_accuracy", "known_rejection", "unknown_rejection", "combined")
+                            and v == v)
+        print(f"{out_dir}: status={record['status']}" + (f" ({record['reason']})" if record["reason"] else "")
+              + (f"; {summary}" if summary else ""))
+    return 0 if all(record["status"] == "ok" for record in results) else EXIT_FAILED_RUN
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 from negpen.spec import RunSpec, SpecError
 
 TRAINING_KEYS = ("model", "num_outputs", "epochs", "batch_size", "learning_rate", "limit_train", "limit_test",
-                 "validation_fraction")
+                 "validation_fraction", "precision")
 
 
 @dataclasses.dataclass(frozen=True, order=True)

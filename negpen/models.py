@@ -1,5 +1,6 @@
 """Models. Every model takes raw uint8-range pixels (it rescales by 1/255 itself), ends in
-a ``num_outputs``-way softmax and names its penultimate layer ``features``.
+a ``num_outputs``-way softmax (computed in float32 under a mixed-precision policy) and names
+its penultimate layer ``features``.
 
 | model | input | parameters (20 outputs) | forward MACs / image |
 |---|---|---|---|
@@ -28,7 +29,7 @@ def seed_cnn(input_shape, num_outputs: int) -> keras.Model:
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu", name=FEATURES_LAYER)(x)
-    outputs = layers.Dense(num_outputs, activation="softmax", name="probs")(x)
+    outputs = layers.Dense(num_outputs, activation="softmax", name="probs", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="seed_cnn")
 
 
@@ -47,7 +48,7 @@ def cifar_vgg(input_shape, num_outputs: int) -> keras.Model:
         x = layers.MaxPooling2D(2)(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(128, activation="relu", name=FEATURES_LAYER)(x)
-    outputs = layers.Dense(num_outputs, activation="softmax", name="probs")(x)
+    outputs = layers.Dense(num_outputs, activation="softmax", name="probs", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="cifar_vgg")
 
 
@@ -63,7 +64,8 @@ def build(name: str, input_shape, num_outputs: int, *, with_features: bool = Fal
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
     if with_features:
         features = model.get_layer(FEATURES_LAYER).output
-        model = keras.Model(model.inputs, layers.Concatenate(name="probs_and_features")([model.output, features]),
+        joined = layers.Concatenate(name="probs_and_features", dtype="float32")([model.output, features])
+        model = keras.Model(model.inputs, joined,
                             name=f"{model.name}_with_features")
     return model
 

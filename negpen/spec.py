@@ -14,6 +14,7 @@ from pathlib import Path
 from negpen import datasets, losses, models
 from negpen.splits import Split
 
+PRECISIONS = ("float32", "mixed_bfloat16")  # Keras dtype policies; mixed: bfloat16 compute, float32 weights
 DEFAULT_MODELS = {"mnist": "seed_cnn", "fashion_mnist": "seed_cnn", "cifar10": "cifar_vgg"}
 
 
@@ -42,6 +43,7 @@ class RunSpec:
     limit_train: int | None = None
     limit_test: int | None = None
     validation_fraction: float = 0.0
+    precision: str = "float32"
     save_model: bool = False
     tags: dict = dataclasses.field(default_factory=dict)
 
@@ -111,6 +113,8 @@ class RunSpec:
         if self.num_outputs < needed:
             raise SpecError(f"num_outputs: {self.num_outputs} is too small; this dataset and loss need "
                             f"at least {needed} outputs")
+        if self.precision not in PRECISIONS:
+            raise SpecError(f"precision: unknown precision {self.precision!r}; known: {', '.join(PRECISIONS)}")
         self._check_int("seed", minimum=0)
         self._check_int("epochs", minimum=1)
         self._check_int("batch_size", minimum=1)

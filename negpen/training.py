@@ -1,6 +1,8 @@
 """One benchmark run: train, evaluate and write the run directory.
 
-:func:`run` is what ``negpen run`` and the workflow call. It writes, atomically:
+:func:`run` is what ``negpen run`` and the workflow call; :func:`run_many` runs several in
+one process (one TensorFlow start, one data load), each with exactly the results it has on
+its own. A run writes, atomically:
 
 - ``metrics.json``: the spec, ``status`` (``ok``/``failed`` + ``reason``), every metric of
   :func:`negpen.metrics.evaluate`, provenance, per-phase seconds and images/s;
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -89,11 +92,19 @@ def _provenance(threads: int) -> dict:
     }
 
 
-def load_data(spec: RunSpec):
-    """Train and test arrays of the spec's dataset (from the prepared cache when given)."""
-    if spec.prepared:
-        return datasets.load_prepared(spec.prepared)
-    return datasets.load(spec.dataset, spec.source, spec.data_dir)
+def load_data(spec: RunSpec, cache: dict | None = None):
+    """Train and test arrays of the spec's dataset (from the prepared cache when given).
+
+    With ``cache`` (a dict), each dataset is read once and shared by later calls.
+    """
+    key = (spec.prepared,) if spec.prepared else (spec.dataset, spec.source, spec.data_dir)
+    if cache is not None and key in cache:
+        return cache[key]
+    data = datasets.load_prepared(spec.prepared) if spec.prepared else datasets.load(spec.dataset, spec.source,
+                                                                                      spec.data_dir)
+    if cache is not None:
+        cache[key] = data
+    return data
 
 
 def _check_data(spec: RunSpec, split, y_train, y_test) -> None:
@@ -104,6 +115,18 @@ def _check_data(spec: RunSpec, split, y_train, y_test) -> None:
         raise datasets.DataError(f"{where}: split classes {missing} have no samples")
     if max(present) >= spec.num_outputs:
         raise SpecError(f"num_outputs: {spec.num_outputs} is too small for label {max(present)} in {where}")
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build layers under Keras dtype policy ``name`` (e.g. ``mixed_bfloat16``); restores the
+    previous global policy afterwards. Layers keep the policy they were built with."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 class NonFiniteLossGuard(keras.callbacks.Callback):
@@ -133,8 +156,9 @@ def train_and_evaluate(spec: RunSpec, data, timings: dict):
     split = spec.split()
     loss_spec = losses.spec(spec.loss)
     started = time.perf_counter()
-    model = models.build(spec.model_name, x_train.shape[1:], spec.num_outputs,
-                         with_features=loss_spec.needs_features)
+    with dtype_policy(spec.precision):
+        model = models.build(spec.model_name, x_train.shape[1:], spec.num_outputs,
+                             with_features=loss_spec.needs_features)
     width = spec.num_outputs if loss_spec.needs_features else None
     model.compile(
         optimizer=keras.optimizers.Adam(spec.learning_rate),
@@ -167,6 +191,7 @@ def train_and_evaluate(spec: RunSpec, data, timings: dict):
         return rows, STATUS_FAILED, guard.reason, y_test, None, None, model
 
     started = time.perf_counter()
+    model.steps_per_execution = 1  # Keras unrolls `steps_per_execution` predict steps into one graph: slow to trace
     output = model.predict(x_test, batch_size=max(spec.batch_size, 256), verbose=0)
     probs = output[:, : spec.num_outputs]
     score = metrics.default_score(probs, split.positives)
@@ -179,11 +204,12 @@ def train_and_evaluate(spec: RunSpec, data, timings: dict):
     return rows, STATUS_OK, None, y_test, y_pred, score, model
 
 
-def run(spec: RunSpec, out_dir) -> dict:
+def run(spec: RunSpec, out_dir, data_cache: dict | None = None) -> dict:
     """Execute one run and write its directory; returns the ``metrics.json`` record.
 
     Invalid specs raise :class:`SpecError` and bad data :class:`negpen.datasets.DataError`
-    before any training. A diverging run is *recorded* as ``status: failed``.
+    before any training. A diverging run is *recorded* as ``status: failed``. ``data_cache``
+    shares loaded datasets between runs of one process (see :func:`run_many`).
     """
     spec.validate()
     out_dir = Path(out_dir)
@@ -191,12 +217,13 @@ def run(spec: RunSpec, out_dir) -> dict:
     wall_started = time.perf_counter()
     timings = {}
     threads = configure_threads(spec.threads)
+    keras.backend.clear_session()  # a fresh graph, layer names and random state for every run
     keras.utils.set_random_seed(spec.seed)
     tf.config.experimental.enable_op_determinism()
 
     started = time.perf_counter()
     split = spec.split()
-    train, test = load_data(spec)
+    train, test = load_data(spec, data_cache)
     _check_data(spec, split, train[1], test[1])
     train, test = split.apply(train, test)
     keep_train, keep_test = stratified_subset(train[1], spec.limit_train), stratified_subset(test[1], spec.limit_test)
@@ -242,3 +269,18 @@ def run(spec: RunSpec, out_dir) -> dict:
     records.move_into_place(tmp_dir, out_dir)
     return record
 
+
+
+def run_many(jobs) -> list[dict]:
+    """Execute several ``(spec, out_dir)`` runs in this process, in order; returns their records.
+
+    TensorFlow starts once and each dataset is loaded once, which removes the per-process
+    start-up from all runs but the first. Every run resets Keras' session and seeds, so its
+    record (timings aside) and ``scores.npz`` are identical to a run in a fresh process. All
+    specs are validated before the first run trains.
+    """
+    jobs = [(spec.validate(), Path(out_dir)) for spec, out_dir in jobs]
+    if len({spec.threads for spec, _ in jobs}) > 1:
+        raise SpecError("threads: runs sharing a process must use the same number of threads")
+    data_cache = {}
+    return [run(spec, out_dir, data_cache) for spec, out_dir in jobs]

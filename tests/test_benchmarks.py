@@ -20,17 +20,19 @@ def run(script, *args):
 
 def test_throughput_quick():
     out = run("throughput.py", "--synthetic", "--limit", "1000", "--epochs", "1", "--repeats", "1")
-    assert "| negpen |" in out and "| notebook |" in out and "speed-up negpen / notebook" in out
+    assert "| negpen float32 |" in out and "| negpen mixed_bfloat16 |" in out and "| notebook |" in out
+    assert "speed-up negpen float32 / notebook" in out and "speed-up negpen mixed_bfloat16 / notebook" in out
 
 
 def test_run_overhead_quick():
-    out = run("run_overhead.py", "--synthetic", "--epochs", "1")
-    assert "fixed overhead (all but train)" in out
+    out = run("run_overhead.py", "--synthetic", "--epochs", "1", "--runs-per-process", "2")
+    assert "fixed overhead (all but train), one run per process" in out and "2 runs per process" in out
 
 
 def test_makespan_quick():
-    out = run("makespan.py", "--synthetic", "--limit-train", "200", "--epochs", "1")
-    assert "12 training jobs" in out and "ratio" in out
+    out = run("makespan.py", "--synthetic", "--limit-train", "200", "--epochs", "1", "--seeds-per-job", "1", "2")
+    assert "seeds_per_job 1: 12 training jobs" in out and "seeds_per_job 2: 6 training jobs" in out
+    assert out.count("ratio") == 2
 
 
 def test_dag_scale_quick():

@@ -84,10 +84,21 @@ def test_killed_snakemake_resumes_and_tables_are_identical(smoke_run, tmp_path):
     assert tables(workdir) == tables(baseline)
 
 
-def test_two_full_grid_runs_give_byte_identical_tables(smoke_run, tmp_path):
+def scores(workdir: Path) -> dict[str, bytes]:
+    runs = workdir / "results" / "runs"
+    return {str(p.relative_to(runs)): p.read_bytes() for p in sorted(runs.rglob("scores.npz"))}
+
+
+def test_second_grid_with_seeds_sharing_a_process_gives_byte_identical_results(smoke_run, tmp_path):
+    """A full second run of the grid, this time with `seeds_per_job: 2` (both seeds of a
+    (dataset, split, loss) in one process): every score file and table is byte-identical."""
     baseline, _ = smoke_run
     workdir = workflow_copy(tmp_path)
-    snakemake(workdir, *SMOKE)
+    config = write_config(workdir, "grouped.yaml", {**load_config("smoke.yaml"), "seeds_per_job": 2})
+    done = snakemake(workdir, "--cores", "2", "--configfile", config)
+    assert "train_seeds" not in done.stdout + done.stderr  # one chunk: the rule keeps its name
+    assert len(list((workdir / "results/logs/train").rglob("seed0-1.log"))) == 8
+    assert scores(workdir) == scores(baseline) and len(scores(workdir)) == 16
     assert tables(workdir) == tables(baseline)
 
 

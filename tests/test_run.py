@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negpen import metrics, records, training
+from negpen import datasets, metrics, records, training
 from negpen.spec import RunSpec, SpecError
 from negpen.splits import Split
 
@@ -84,6 +84,28 @@ def test_interrupted_run_leaves_no_metrics(mnist_idx, tmp_path, monkeypatch):
     assert not (out / "metrics.json").exists()
 
 
+def test_mixed_bfloat16_run_keeps_float32_weights_and_softmax(mnist_idx, tmp_path):
+    import keras
+
+    spec = spec_for(mnist_idx, precision="mixed_bfloat16", loss="objectosphere", limit_train=200, limit_test=60,
+                    save_model=True)
+    record = training.run(spec, tmp_path / "r")
+    assert record["status"] == "ok" and record["spec"]["precision"] == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    model = keras.saving.load_model(tmp_path / "r" / "model.keras", compile=False)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs and all(layer.compute_dtype == "bfloat16" and layer.kernel.dtype == "float32" for layer in convs)
+    assert model.get_layer("probs").compute_dtype == "float32"
+    assert model.get_layer("probs_and_features").compute_dtype == "float32"
+    with np.load(tmp_path / "r" / "scores.npz") as scores:
+        assert scores["score"].dtype == np.float32 and np.all(np.isfinite(scores["score"]))
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(SpecError, match="precision: unknown precision 'float16'"):
+        RunSpec.from_dict({"dataset": "mnist", "positives": [0], "precision": "float16"}).validate()
+
+
 def test_limit_subsets_are_stratified_and_deterministic():
     y = np.repeat(np.arange(4), [100, 50, 30, 20])
     chosen = training.stratified_subset(y, 40)
@@ -104,20 +126,53 @@ def _cli(*args, cwd=None):
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
+DETERMINISM_ARGS = ["--positives", "0,1,2,3,4,5", "--known-negatives", "6,7", "--unknown-negatives", "8,9",
+                    "--loss", "negpen", "--loss-param", "alpha=0.5", "--epochs", "1", "--batch-size", "50",
+                    "--threads", "1"]
+
+
+def assert_same_run(a_dir, b_dir):
+    """Two run directories hold the same results (timings and provenance aside)."""
+    a, b = records.read_metrics(a_dir), records.read_metrics(b_dir)
+    for key in ("spec", "status", "metrics", "n_train", "n_test"):
+        assert a[key] == b[key], key
+    assert (a_dir / "scores.npz").read_bytes() == (b_dir / "scores.npz").read_bytes()
+    assert (a_dir / "history.csv").read_text() == (b_dir / "history.csv").read_text()
+
+
 def test_cli_runs_are_deterministic_across_processes(mnist_idx, tmp_path):
-    args = ["run", "--dataset", "mnist", "--source", "files", "--data-dir", str(mnist_idx), "--positives",
-            "0,1,2,3,4,5", "--known-negatives", "6,7", "--unknown-negatives", "8,9", "--loss", "negpen",
-            "--loss-param", "alpha=0.5", "--epochs", "1", "--batch-size", "50", "--seed", "11", "--threads", "1"]
+    args = ["run", "--dataset", "mnist", "--source", "files", "--data-dir", str(mnist_idx), *DETERMINISM_ARGS,
+            "--seed", "11"]
     first, second = _cli(*args, "--out", str(tmp_path / "a")), _cli(*args, "--out", str(tmp_path / "b"))
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     assert "status=ok" in first.stdout
-    a, b = records.read_metrics(tmp_path / "a"), records.read_metrics(tmp_path / "b")
-    assert a["spec"]["loss_params"] == {"alpha": 0.5}
-    for key in ("spec", "status", "metrics", "n_train", "n_test"):
-        assert a[key] == b[key], key
-    assert (tmp_path / "a" / "scores.npz").read_bytes() == (tmp_path / "b" / "scores.npz").read_bytes()
-    assert (tmp_path / "a" / "history.csv").read_text() == (tmp_path / "b" / "history.csv").read_text()
+    assert records.read_metrics(tmp_path / "a")["spec"]["loss_params"] == {"alpha": 0.5}
+    assert_same_run(tmp_path / "a", tmp_path / "b")
+
+
+def test_seeds_in_one_process_equal_runs_of_their_own(mnist_idx, tmp_path):
+    """`--seeds` (training.run_many) changes no result: each run equals a fresh process's run."""
+    data = tmp_path / "mnist.npz"
+    datasets.prepare("mnist", "files", mnist_idx, data)
+    args = ["run", "--dataset", "mnist", "--prepared", str(data), *DETERMINISM_ARGS]
+    together = _cli(*args, "--seeds", "11,4", "--out", str(tmp_path / "together" / "seed{seed}"))
+    assert together.returncode == 0, together.stderr
+    assert together.stdout.count("status=ok") == 2
+    for seed in (4, 11):
+        alone = _cli(*args, "--seed", str(seed), "--out", str(tmp_path / "alone" / f"seed{seed}"))
+        assert alone.returncode == 0, alone.stderr
+        assert_same_run(tmp_path / "together" / f"seed{seed}", tmp_path / "alone" / f"seed{seed}")
+        assert records.read_metrics(tmp_path / "alone" / f"seed{seed}")["spec"]["seed"] == seed
+    assert records.read_metrics(tmp_path / "together" / "seed4")["metrics"] != \
+        records.read_metrics(tmp_path / "together" / "seed11")["metrics"]
+
+
+def test_run_many_refuses_mixed_threads_before_training(mnist_idx, tmp_path):
+    with pytest.raises(SpecError, match="threads: runs sharing a process"):
+        training.run_many([(spec_for(mnist_idx, threads=1), tmp_path / "a"),
+                           (spec_for(mnist_idx, threads=2), tmp_path / "b")])
+    assert not (tmp_path / "a").exists()
 
 
 def test_cli_config_file_and_option_override(mnist_idx, tmp_path):
@@ -141,6 +196,8 @@ def test_cli_failed_run_exits_1(mnist_idx, tmp_path):
     (["--positives", "0,1", "--known-negatives", "1"], "positives and known_negatives overlap"),
     (["--epochs", "0"], "epochs: 0 must be at least 1"),
     (["--data-dir", "/nonexistent"], "data_dir: /nonexistent: not found"),
+    (["--seeds", "1,2"], "must contain {seed} when --seeds is given"),
+    (["--seeds", "1,2", "--seed", "3"], "give either --seed or --seeds"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(mnist_idx, tmp_path, args, message):
     base = {"--dataset": "mnist", "--source": "files", "--data-dir": str(mnist_idx), "--positives": "0,1,2",

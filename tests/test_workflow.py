@@ -43,6 +43,21 @@ def test_lint_and_dry_run_job_counts(tmp_path, configfile):
                       "total": runs + datasets + 3}
 
 
+def test_seeds_per_job_groups_the_seeds_of_a_run_into_jobs(tmp_path):
+    workdir = workflow_copy(tmp_path)
+    config = {**load_config("smoke.yaml"), "seeds": [0, 1, 2], "seeds_per_job": 2}
+    per_seed = grid_size(config) // 3
+    args = ["--configfile", write_config(workdir, "grouped.yaml", config)]
+    lint = snakemake(workdir, "--lint", *args, check=False)
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    counts = job_counts(snakemake(workdir, "-n", *args).stdout)
+    assert counts == {"prepare_data": 2, "train_seeds_0_1": per_seed, "train_seeds_2": per_seed, "aggregate": 1,
+                      "plots": 1, "all": 1, "total": 2 * per_seed + 5}
+    counts = job_counts(snakemake(workdir, "-n", "--configfile",
+                                  write_config(workdir, "all.yaml", {**config, "seeds_per_job": 3})).stdout)
+    assert counts["train"] == per_seed
+
+
 def test_default_grid_covers_every_loss_and_the_required_splits():
     config = load_config("config.yaml")
     assert set(config["losses"]) == set(losses.LOSS_IDS)

@@ -20,6 +20,8 @@ rule aggregate:
         fail_on_failed_runs=config["fail_on_failed_runs"],
     log:
         f"{RESULTS}/logs/aggregate.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/aggregate.tsv"
     localrule: True
     conda:
         "../envs/negpen.yaml"

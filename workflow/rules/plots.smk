@@ -20,6 +20,8 @@ rule plots:
         loss_order=list(config["losses"]),
     log:
         f"{RESULTS}/logs/plots.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plots.tsv"
     localrule: True
     conda:
         "../envs/negpen.yaml"
