@@ -125,7 +125,7 @@ def test_at_least_25_cases():
     (lambda c: c["datasets"]["mnist"].update(epoch=3), "'epoch' was unexpected"),
     (lambda c: c.update(seed=[0]), "'seed' was unexpected"),
     (lambda c: c["datasets"]["mnist"].update(precision="float16"), "'float16' is not one of"),
-    (lambda c: c.update(seeds_per_job=0), "seeds_per_job"),
+    (lambda c: c["datasets"]["mnist"].update(seeds_per_job=0), "seeds_per_job"),
     (lambda c: c["losses"].update(bad={"id": "negpenn"}), "config losses.bad: loss: unknown loss 'negpenn'"),
     (lambda c: c["datasets"]["mnist"].update(data_dir="/no/data"), "data_dir: /no/data: not found"),
     (lambda c: c["datasets"]["cifar10"]["splits"]["s1"].update(positives=[0, 11]),

@@ -90,14 +90,17 @@ def scores(workdir: Path) -> dict[str, bytes]:
 
 
 def test_second_grid_with_seeds_sharing_a_process_gives_byte_identical_results(smoke_run, tmp_path):
-    """A full second run of the grid, this time with `seeds_per_job: 2` (both seeds of a
-    (dataset, split, loss) in one process): every score file and table is byte-identical."""
+    """A full second run of the grid, this time with MNIST's `seeds_per_job: 2` (both seeds of a
+    (split, loss) in one process) next to CIFAR-10's one run per job: every score file and
+    table is byte-identical."""
     baseline, _ = smoke_run
     workdir = workflow_copy(tmp_path)
-    config = write_config(workdir, "grouped.yaml", {**load_config("smoke.yaml"), "seeds_per_job": 2})
-    done = snakemake(workdir, "--cores", "2", "--configfile", config)
-    assert "train_seeds" not in done.stdout + done.stderr  # one chunk: the rule keeps its name
-    assert len(list((workdir / "results/logs/train").rglob("seed0-1.log"))) == 8
+    config = load_config("smoke.yaml")
+    config["datasets"]["mnist"]["seeds_per_job"] = 2
+    done = snakemake(workdir, "--cores", "2", "--configfile", write_config(workdir, "grouped.yaml", config))
+    assert "train_seeds_0_1" in done.stdout + done.stderr
+    assert len(list((workdir / "results/logs/train/mnist").rglob("seed0-1.log"))) == 4
+    assert len(list((workdir / "results/logs/train/cifar10").rglob("seed0.log"))) == 4
     assert scores(workdir) == scores(baseline) and len(scores(workdir)) == 16
     assert tables(workdir) == tables(baseline)
 

@@ -103,7 +103,7 @@ def test_mixed_bfloat16_run_keeps_float32_weights_and_softmax(mnist_idx, tmp_pat
 
 def test_unknown_precision_is_refused():
     with pytest.raises(SpecError, match="precision: unknown precision 'float16'"):
-        RunSpec.from_dict({"dataset": "mnist", "positives": [0], "precision": "float16"}).validate()
+        RunSpec.from_dict({"dataset": "mnist", "positives": [0], "known_negatives": [1], "precision": "float16"}).validate()
 
 
 def test_limit_subsets_are_stratified_and_deterministic():

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import slurm_cluster
-from workflow_helpers import SNAKEMAKE, snakemake, workflow_copy
+from workflow_helpers import SNAKEMAKE, load_config, snakemake, workflow_copy, write_config
 
 pytestmark = pytest.mark.slow
 # The repository's profile, plus what this accounting-free localhost cluster needs.
@@ -35,13 +35,21 @@ def records(workdir):
 
 
 def test_smoke_grid_on_slurm_matches_local_run(cluster, smoke_run, tmp_path):
+    """CIFAR-10 one run per SLURM job, MNIST both seeds of a (split, loss) per job
+    (`seeds_per_job: 2`): the same tables as the local run."""
     local, _ = smoke_run
     workdir = workflow_copy(tmp_path)
-    snakemake(workdir, *SLURM)
+    config = load_config("smoke.yaml")
+    config["datasets"]["mnist"]["seeds_per_job"] = 2
+    snakemake(workdir, *SLURM, "--configfile", write_config(workdir, "grouped.yaml", config))
     runs = records(workdir)
     assert len(runs) == 16
     job_ids = {record["provenance"]["slurm_job_id"] for record in runs.values()}
-    assert None not in job_ids and len(job_ids) == 16  # every run was its own SLURM job
+    assert None not in job_ids and len(job_ids) == 8 + 4
+    for path, record in runs.items():
+        if record["spec"]["dataset"] == "mnist":  # seed0 and seed1 of a (split, loss) shared a job
+            other = path.parent.parent / f"seed{1 - record['spec']['seed']}" / "metrics.json"
+            assert runs[other]["provenance"]["slurm_job_id"] == record["provenance"]["slurm_job_id"]
     accounted = cluster.run("squeue", "-h", "-t", "all", "-o", "%i").stdout.split()
     assert job_ids <= set(accounted)
     assert (workdir / "results/tables/runs.csv").read_bytes() == (local / "results/tables/runs.csv").read_bytes()

@@ -22,8 +22,14 @@ def grid_size(config):
     return sum(len(d["splits"]) for d in config["datasets"].values()) * len(config["losses"]) * len(config["seeds"])
 
 
-@pytest.mark.parametrize("configfile", [None, "config/smoke.yaml", "config/paper.yaml"])
-def test_lint_and_dry_run_job_counts(tmp_path, configfile):
+@pytest.mark.parametrize("configfile, training_jobs", [
+    # default: MNIST and Fashion-MNIST train their 3 seeds in one job, CIFAR-10 one run per job
+    (None, {"train": 4 * 9 * 3, "train_seeds_0_1_2": 2 * 4 * 9}),
+    ("config/smoke.yaml", {"train": 2 * 4 * 2}),
+    # paper: 5 seeds, 10 losses; MNIST-like seeds in chunks [0, 1, 2] and [3, 4]
+    ("config/paper.yaml", {"train": 4 * 10 * 5, "train_seeds_0_1_2": 2 * 4 * 10, "train_seeds_3_4": 2 * 4 * 10}),
+])
+def test_lint_and_dry_run_job_counts(tmp_path, configfile, training_jobs):
     workdir = workflow_copy(tmp_path)
     args = [] if configfile is None else ["--configfile", configfile]
     if configfile == "config/paper.yaml":
@@ -37,25 +43,29 @@ def test_lint_and_dry_run_job_counts(tmp_path, configfile):
     elif configfile == "config/paper.yaml":
         paper = load_config("paper.yaml")
         config = {**config, "seeds": paper["seeds"], "losses": {**config["losses"], **paper["losses"]}}
-    runs = grid_size(config)
     datasets = len(config["datasets"])
-    assert counts == {"prepare_data": datasets, "train": runs, "aggregate": 1, "plots": 1, "all": 1,
-                      "total": runs + datasets + 3}
+    assert counts == {"prepare_data": datasets, **training_jobs, "aggregate": 1, "plots": 1, "all": 1,
+                      "total": sum(training_jobs.values()) + datasets + 3}
+    runs_per_job = {"train": 1, "train_seeds_0_1_2": 3, "train_seeds_3_4": 2}
+    assert sum(n * runs_per_job[rule] for rule, n in training_jobs.items()) == grid_size(config)
 
 
 def test_seeds_per_job_groups_the_seeds_of_a_run_into_jobs(tmp_path):
     workdir = workflow_copy(tmp_path)
-    config = {**load_config("smoke.yaml"), "seeds": [0, 1, 2], "seeds_per_job": 2}
-    per_seed = grid_size(config) // 3
+    config = {**load_config("smoke.yaml"), "seeds": [0, 1, 2]}
+    config["datasets"]["mnist"]["seeds_per_job"] = 2
+    config["datasets"]["cifar10"]["seeds_per_job"] = 3
+    per_dataset = grid_size(config) // 3 // 2  # (split, loss) pairs of one dataset
     args = ["--configfile", write_config(workdir, "grouped.yaml", config)]
     lint = snakemake(workdir, "--lint", *args, check=False)
     assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
     counts = job_counts(snakemake(workdir, "-n", *args).stdout)
-    assert counts == {"prepare_data": 2, "train_seeds_0_1": per_seed, "train_seeds_2": per_seed, "aggregate": 1,
-                      "plots": 1, "all": 1, "total": 2 * per_seed + 5}
-    counts = job_counts(snakemake(workdir, "-n", "--configfile",
-                                  write_config(workdir, "all.yaml", {**config, "seeds_per_job": 3})).stdout)
-    assert counts["train"] == per_seed
+    assert counts == {"prepare_data": 2, "train_seeds_0_1": per_dataset, "train_seeds_2": per_dataset,
+                      "train_seeds_0_1_2": per_dataset, "aggregate": 1, "plots": 1, "all": 1,
+                      "total": 3 * per_dataset + 5}
+    config["datasets"]["cifar10"]["seeds_per_job"] = 1
+    counts = job_counts(snakemake(workdir, "-n", "--configfile", write_config(workdir, "mixed.yaml", config)).stdout)
+    assert counts["train"] == 3 * per_dataset and counts["train_seeds_0_1"] == per_dataset
 
 
 def test_default_grid_covers_every_loss_and_the_required_splits():

@@ -29,16 +29,20 @@ def run_dir(key):
 
 
 def train_rules():
-    """Name and seeds of each training rule. ``seeds_per_job`` 1: `train` with a ``{seed}``
-    wildcard; k > 1: one rule per chunk of k seeds (named `train` if there is one chunk)."""
-    per_job = config.get("seeds_per_job", 1)
-    if per_job == 1:
-        return [("train", ["{seed}"])]
+    """Name, seeds and datasets of each training rule. Datasets with ``seeds_per_job: 1``
+    share `train` (a ``{seed}`` wildcard: one run per job); the others get one rule per
+    chunk of seeds, `train_seeds_<seeds>`, shared by the datasets whose chunks include it."""
     seeds = [str(seed) for seed in config["seeds"]]
-    chunks = [seeds[start : start + per_job] for start in range(0, len(seeds), per_job)]
-    if len(chunks) == 1:
-        return [("train", chunks[0])]
-    return [(f"train_seeds_{'_'.join(chunk)}", chunk) for chunk in chunks]
+    rules = {}
+    for dataset, settings in config["datasets"].items():
+        per_job = settings.get("seeds_per_job", 1)
+        chunks = [("{seed}",)] if per_job == 1 else [tuple(seeds[i : i + per_job]) for i in range(0, len(seeds), per_job)]
+        for chunk in chunks:
+            rules.setdefault(chunk, []).append(dataset)
+    return [
+        ("train" if chunk == ("{seed}",) else f"train_seeds_{'_'.join(chunk)}", list(chunk), datasets)
+        for chunk, datasets in rules.items()
+    ]
 
 
 def run_files(name, seeds):

@@ -1,12 +1,14 @@
-# Training jobs. With `seeds_per_job: 1` (default) rule `train` runs one
+# Training jobs. With a dataset's `seeds_per_job: 1` (default) rule `train` runs one
 # (dataset, split, loss, seed). With `seeds_per_job: k` one job trains k seeds of a
 # (dataset, split, loss) in one process (TensorFlow starts once, the data is read once;
 # results identical to one run per job): one rule per chunk of seeds, see train_rules().
-for rule_name, rule_seeds in train_rules():
+for rule_name, rule_seeds, rule_datasets in train_rules():
 
     rule:
         name:
             rule_name
+        wildcard_constraints:
+            dataset="|".join(rule_datasets),
         input:
             data=f"{RESULTS}/data/{{dataset}}.npz",
         output:
