@@ -194,6 +194,7 @@ def train_and_evaluate(spec: RunSpec, data, timings: dict):
     guard = NonFiniteLossGuard()
     started = time.perf_counter()
     history = model.fit(training_batches(x_train, y_train, spec.batch_size, spec.seed), epochs=spec.epochs,
+                        shuffle=False,  # the dataset shuffles itself
                         validation_data=validation, callbacks=[guard],
                         verbose=1 if sys.stdout.isatty() else 0)
     timings["train"] = time.perf_counter() - started
