@@ -286,7 +286,6 @@ def run(spec: RunSpec, out_dir, data_cache: dict | None = None) -> dict:
     return record
 
 
-
 def run_many(jobs) -> list[dict]:
     """Execute several ``(spec, out_dir)`` runs in this process, in order; returns their records.
 

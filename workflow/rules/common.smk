@@ -47,7 +47,7 @@ def train_rules():
 
 def run_files(name, seeds):
     """Output pattern of file ``name`` in the run directories of ``seeds`` (values or ``{seed}``)."""
-    return [f"{RESULTS}/runs/{{dataset}}/{{split}}/{{loss}}/seed{seed}/{name}" for seed in seeds]
+    return [f"{RESULTS}/{grid.RunKey('{dataset}', '{split}', '{loss}', seed).path}/{name}" for seed in seeds]
 
 
 def job_runs(wildcards, seeds):
